@@ -7,7 +7,7 @@
 #include <set>
 
 #include "aiops/envelope.hpp"
-#include "quantity.hpp"
+#include "aiops/quantity.hpp"
 #include "redact.hpp"
 
 namespace aiops::collector {
@@ -451,7 +451,11 @@ class EvidenceBuilder::Session {
     if (container.empty()) return;
     // Scheduling failures have no container output to read.
     if (anomaly_.failure_class() == v1::FAILURE_CLASS_UNSCHEDULABLE) return;
-    std::vector<bool> which = {false};
+    // A container that never started (image pull, config error) has no log yet; asking
+    // would only cost a call and return "waiting to start".
+    bool never_ran = ce != nullptr && ce->state() == "waiting" && ce->restart_count() == 0;
+    std::vector<bool> which;
+    if (!never_ran) which.push_back(false);
     if (ce != nullptr && ce->restart_count() > 0) which.push_back(true);
     for (bool previous : which) {
       std::string what = "logs of " + pod + "/" + container + (previous ? " (previous)" : "");
@@ -523,18 +527,18 @@ class EvidenceBuilder::Session {
     opts.field_selector = "spec.nodeName=" + name;
     auto pods = List(kube::Path("", "v1", "pods"), opts, "pods on node " + name);
     if (!pods) return;
-    long long cpu = 0, mem = 0;
+    double cpu = 0, mem = 0;
     for (const auto& p : (*pods)["items"]) {
       auto phase = Str(At(p, "status"), "phase");
       if (phase == "Succeeded" || phase == "Failed") continue;
       for (const auto& c : At(At(p, "spec"), "containers")) {
         const auto& req = At(At(c, "resources"), "requests");
-        if (auto v = CpuMillis(Str(req, "cpu"))) cpu += *v;
-        if (auto v = Bytes(Str(req, "memory"))) mem += *v;
+        if (auto v = ParseQuantity(Str(req, "cpu"))) cpu += *v;
+        if (auto v = ParseQuantity(Str(req, "memory"))) mem += *v;
       }
     }
-    (*ne->mutable_requested())["cpu"] = FormatMillis(cpu);
-    (*ne->mutable_requested())["memory"] = FormatBytes(mem);
+    (*ne->mutable_requested())["cpu"] = FormatCpu(cpu);
+    (*ne->mutable_requested())["memory"] = FormatMemory(mem);
   }
 
   struct Ref {

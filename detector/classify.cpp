@@ -101,29 +101,4 @@ std::optional<PodFailure> Classify(const json& pod, int64_t now, int64_t oom_win
   return std::nullopt;
 }
 
-std::string ClassName(v1::FailureClass c) {
-  switch (c) {
-    case v1::FAILURE_CLASS_IMAGE_PULL:
-      return "image-pull";
-    case v1::FAILURE_CLASS_INVALID_IMAGE_NAME:
-      return "invalid-image-name";
-    case v1::FAILURE_CLASS_CRASH_LOOP:
-      return "crash-loop";
-    case v1::FAILURE_CLASS_CONFIG_ERROR:
-      return "config-error";
-    case v1::FAILURE_CLASS_CREATE_CONTAINER_ERROR:
-      return "create-container-error";
-    case v1::FAILURE_CLASS_RUN_CONTAINER_ERROR:
-      return "run-container-error";
-    case v1::FAILURE_CLASS_OOM_KILLED:
-      return "oom-killed";
-    case v1::FAILURE_CLASS_UNSCHEDULABLE:
-      return "unschedulable";
-    case v1::FAILURE_CLASS_EVICTED:
-      return "evicted";
-    default:
-      return "unspecified";
-  }
-}
-
 }  // namespace aiops::detector

@@ -29,7 +29,4 @@ std::optional<PodFailure> Classify(const nlohmann::json& pod, int64_t now_unix,
 // RFC 3339 ("2026-11-22T02:20:00Z") to Unix seconds; nullopt when unparsable.
 std::optional<int64_t> ParseTime(const std::string& rfc3339);
 
-// "FAILURE_CLASS_IMAGE_PULL" -> "image-pull", for logs, metrics labels and ids.
-std::string ClassName(v1::FailureClass c);
-
 }  // namespace aiops::detector

@@ -1,6 +1,7 @@
 #include "incidents.hpp"
 
 #include "aiops/envelope.hpp"
+#include "aiops/names.hpp"
 
 namespace aiops::detector {
 
@@ -24,7 +25,7 @@ std::shared_ptr<const Workload> IncidentTracker::Intern(const Workload& w) {
 }
 
 std::string IncidentTracker::IncidentKey(const Workload& w, v1::FailureClass c) const {
-  return w.Key() + "/" + ClassName(c);
+  return w.Key() + "/" + FailureClassName(c);
 }
 
 std::chrono::seconds IncidentTracker::GraceFor(v1::FailureClass c) const {
@@ -121,8 +122,8 @@ std::vector<v1::Anomaly> IncidentTracker::Tick(Clock::time_point now) {
       inc.failure_class = st.failure->failure_class;
       inc.first_seen = st.since;
       const auto& w = *st.workload;
-      inc.id = envelope::RemediationId(
-          {options_.cluster, w.ns, w.kind, w.name, ClassName(inc.failure_class), st.revision});
+      inc.id = envelope::RemediationId({options_.cluster, w.ns, w.kind, w.name,
+                                        FailureClassName(inc.failure_class), st.revision});
     }
     inc.latest = *st.failure;
     inc.last_seen = now;
@@ -187,7 +188,7 @@ v1::Anomaly IncidentTracker::Build(const Incident& inc, v1::Anomaly::Status stat
   *a.mutable_first_seen() = ToProto(inc.first_seen);
   *a.mutable_last_seen() = ToProto(inc.last_seen);
   a.set_incident_key(options_.cluster + "/" + inc.workload->ns + "/" + inc.workload->kind + "/" +
-                     inc.workload->name + "/" + ClassName(inc.failure_class));
+                     inc.workload->name + "/" + FailureClassName(inc.failure_class));
   return a;
 }
 

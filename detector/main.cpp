@@ -9,6 +9,7 @@
 #include "aiops/kube/clusters.hpp"
 #include "aiops/kube/list_watch.hpp"
 #include "aiops/log.hpp"
+#include "aiops/names.hpp"
 #include "aiops/service.hpp"
 #include "aiops/shutdown.hpp"
 #include "aiops/topics.hpp"
@@ -184,14 +185,14 @@ int main(int argc, char** argv) {
           metrics
               .GetCounter("aiops_detector_anomalies_total", "Anomalies published",
                           {{"cluster", w->name},
-                           {"class", detector::ClassName(a.failure_class())},
+                           {"class", FailureClassName(a.failure_class())},
                            {"status", status}})
               .Inc();
           log::Info({log::Rid(id),
                      {"status", status},
                      {"workload", a.workload().namespace_() + "/" + a.workload().kind() + "/" +
                                       a.workload().name()},
-                     {"class", detector::ClassName(a.failure_class())},
+                     {"class", FailureClassName(a.failure_class())},
                      {"pods", std::to_string(a.affected_pods())}},
                     "anomaly {}: {}", status, a.reason());
         }

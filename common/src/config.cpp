@@ -123,6 +123,10 @@ void Schema::AddSection(const std::string& path, YAML::Node* t, std::string help
   Insert(path, t, std::move(help), {});
 }
 
+void Schema::IgnoreSections(std::vector<std::string> sections) {
+  ignored_sections_ = std::move(sections);
+}
+
 void Schema::LoadFile(const std::string& file) {
   YAML::Node root;
   try {
@@ -161,7 +165,12 @@ void Schema::Walk(const YAML::Node& node, const std::string& prefix, const std::
     // Not a key itself: must be a prefix of registered keys.
     bool is_prefix = std::any_of(entries_.begin(), entries_.end(),
                                  [&](const auto& e) { return e.first.rfind(path + ".", 0) == 0; });
-    if (!is_prefix) throw ConfigError(origin + ": unknown key '" + path + "'");
+    if (!is_prefix) {
+      bool ignored = prefix.empty() && std::find(ignored_sections_.begin(), ignored_sections_.end(),
+                                                 key) != ignored_sections_.end();
+      if (ignored) continue;
+      throw ConfigError(origin + ": unknown key '" + path + "'");
+    }
     if (!kv.second.IsMap()) {
       throw ConfigError(origin + ": '" + path + "' must be a map, got " + NodeKind(kv.second));
     }

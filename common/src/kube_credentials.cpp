@@ -1,5 +1,7 @@
 #include "aiops/kube/credentials.hpp"
 
+#include "aiops/base64.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -49,23 +51,9 @@ std::string Resolve(const std::string& path, const std::string& dir) {
 }  // namespace
 
 std::string Base64Decode(const std::string& in) {
-  static const std::string chars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0;
-  int bits = -8;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    auto pos = chars.find(c);
-    if (pos == std::string::npos) throw CredentialsError("invalid base64 data");
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
+  auto out = aiops::Base64Decode(in);
+  if (!out) throw CredentialsError("invalid base64 data");
+  return *out;
 }
 
 Credentials ParseKubeconfig(const std::string& yaml, const std::string& context,

@@ -13,6 +13,9 @@ Service::Service(std::string name, std::string description, std::string default_
     : name_(std::move(name)), app_(std::move(description), name_), listen_(default_listen) {
   kafka_.group_id = name_;
   kafka_.Register(schema_);
+  // The sections of every pipeline service: one shared file may hold them all.
+  schema_.IgnoreSections({"clusters", "detector", "collector", "proposer", "llm", "approver",
+                          "auth", "grpc", "policies", "executor"});
   schema_.Add("http.listen", &listen_, "address of /healthz, /readyz and /metrics (host:port)",
               config::HostPort());
   schema_.Add("log.level", &log_level_, "trace, debug, info, warn or error",

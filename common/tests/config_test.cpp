@@ -171,3 +171,14 @@ TEST(ConfigTest, RegisteringAKeyTwiceIsAProgrammingError) {
   std::string other;
   EXPECT_THROW(f.schema.Add("kafka.bootstrap", &other, "dup"), std::invalid_argument);
 }
+
+TEST(ConfigTest, OtherServicesSectionsCanBeIgnoredButTyposInOwnSectionsStillFail) {
+  Fixture f;
+  f.schema.IgnoreSections({"approver", "collector"});
+  f.schema.LoadYaml("approver:\n  grpc_listen: x\ncollector:\n  anything: 1\nkafka:\n  bootstrap: b:1\n");
+  EXPECT_EQ(f.kafka.bootstrap, "b:1");
+  EXPECT_THAT(ErrorOf([&] { f.schema.LoadYaml("detector:\n  namespacez: [a]\n"); }),
+              HasSubstr("unknown key 'detector.namespacez'"));
+  EXPECT_THAT(ErrorOf([&] { f.schema.LoadYaml("auditor:\n  mode: x\n"); }),
+              HasSubstr("unknown key 'auditor'"));
+}

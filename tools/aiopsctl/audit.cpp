@@ -7,36 +7,13 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "aiops/base64.hpp"
 #include "aiops/kafka_consumer.hpp"
 #include "aiops/topics.hpp"
 
 namespace aiopsctl {
 
 namespace {
-
-std::string Base64(const std::string& in) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += table[(v >> 6) & 63];
-    out += table[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 std::string Rfc3339(int64_t ms) {
   if (ms <= 0) return "";
@@ -87,7 +64,7 @@ std::string FormatAuditRecord(const aiops::kafka::Message& m, OutputFormat forma
   }
   if (!error.empty()) {
     record["error"] = error;
-    record["payload_base64"] = Base64(m.payload);
+    record["payload_base64"] = aiops::Base64Encode(m.payload);
     nlohmann::json headers = nlohmann::json::object();
     for (const auto& [k, v] : m.headers)
       headers[k] = nlohmann::json::parse(Printable(v));

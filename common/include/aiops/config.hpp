@@ -44,6 +44,10 @@ class Schema {
   // It is taken from the file only; it has no environment override.
   void AddSection(const std::string& path, YAML::Node* target, std::string help);
 
+  // Top-level sections that belong to other services: skipped when reading a file, so one
+  // file can configure the whole pipeline. Unknown keys elsewhere are still errors.
+  void IgnoreSections(std::vector<std::string> sections);
+
   // Reads a YAML file. Throws ConfigError naming the file and key on any problem.
   void LoadFile(const std::string& file);
   // Same, from YAML text (`origin` names it in errors).
@@ -78,6 +82,7 @@ class Schema {
   void Walk(const YAML::Node& node, const std::string& prefix, const std::string& origin);
 
   std::map<std::string, Entry> entries_;
+  std::vector<std::string> ignored_sections_;
 };
 
 // Common validators.
