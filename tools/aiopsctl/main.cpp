@@ -9,6 +9,7 @@
 
 #include "aiops/kafka_reader.hpp"
 #include "aiops/topics.hpp"
+#include "approval_commands.hpp"
 #include "audit.hpp"
 
 namespace {
@@ -74,6 +75,38 @@ int RunAudit(const AuditOptions& o) {
   }
 }
 
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (in) std::getline(in, line);
+  return line;
+}
+
+// --local-dir DIR: what aiops-local wrote. Explicit --server/--token/--bootstrap flags still
+// win; the directory takes the place of the environment variables.
+int UseLocalDir(const std::string& dir, bool approval, AuditOptions* audit) {
+  if (!approval) {
+    if (audit->bootstrap.empty() && audit->bootstrap_file.empty()) {
+      audit->bootstrap_file = dir + "/bootstrap";
+    }
+    return 0;
+  }
+  std::string addr = FirstLine(dir + "/approver.addr");
+  if (addr.empty()) {
+    std::cerr << "aiopsctl: no " << dir << "/approver.addr: is `aiops-local up --dir " << dir
+              << "` running? (it writes the file once the approver serves)\n";
+    return aiopsctl::kExitUnavailable;
+  }
+  std::string token = FirstLine(dir + "/token");
+  if (token.empty()) {
+    std::cerr << "aiopsctl: cannot read a token from " << dir << "/token\n";
+    return aiopsctl::kExitAuth;
+  }
+  ::setenv("AIOPS_SERVER", addr.c_str(), 1);
+  ::setenv("AIOPS_TOKEN", token.c_str(), 1);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,7 +135,18 @@ int main(int argc, char** argv) {
                   "without --follow: give up if the end is not reached in this many seconds")
       ->check(CLI::PositiveNumber);
 
+  std::string local_dir;
+  app.add_option("--local-dir", local_dir,
+                 "use the stack `aiops-local up --dir DIR` runs: the approver address "
+                 "(DIR/approver.addr), the token (DIR/token) and, for audit, DIR/bootstrap");
+
+  aiopsctl::ApprovalCommands approval(app);
+
   CLI11_PARSE(app, argc, argv);
+  if (!local_dir.empty()) {
+    if (int rc = UseLocalDir(local_dir, !cmd->parsed(), &audit); rc != 0) return rc;
+  }
+  if (auto rc = approval.Run()) return *rc;
   try {
     if (cmd->parsed()) return RunAudit(audit);
   } catch (const std::exception& e) {
