@@ -251,6 +251,16 @@ Proposer::LlmResult Proposer::AskLlm(const v1::Evidence& e,
   return result;
 }
 
+v1::Proposal Proposer::LlmFailed(const v1::Evidence& e, const LlmResult& r) {
+  v1::Proposal p = Failed(e, r.failure, r.details);
+  p.mutable_source()->set_kind(v1::ProposalSource::KIND_LLM);
+  p.mutable_source()->set_backend(llm_->name());
+  p.mutable_source()->set_model(llm_->model());
+  *p.mutable_usage() = r.usage;
+  Count(p, "llm");
+  return p;
+}
+
 v1::Proposal Proposer::LlmProposal(const v1::Evidence& e, const LlmResult& r) {
   v1::Proposal p = BuildProposal(r.candidate, e, options_.producer);
   p.mutable_source()->set_kind(v1::ProposalSource::KIND_LLM);
@@ -303,13 +313,7 @@ v1::Proposal Proposer::Decide(const v1::Evidence& e) {
       Count(*rb, "runbook");
       return *rb;
     }
-    v1::Proposal p = Failed(e, r.failure, r.details);
-    p.mutable_source()->set_kind(v1::ProposalSource::KIND_LLM);
-    p.mutable_source()->set_backend(llm_->name());
-    p.mutable_source()->set_model(llm_->model());
-    *p.mutable_usage() = r.usage;
-    Count(p, "llm");
-    return p;
+    return LlmFailed(e, r);
   }
 
   // llm-first and llm-only.
@@ -332,13 +336,7 @@ v1::Proposal Proposer::Decide(const v1::Evidence& e) {
       return *p;
     }
   }
-  v1::Proposal p = Failed(e, r.failure, r.details);
-  p.mutable_source()->set_kind(v1::ProposalSource::KIND_LLM);
-  p.mutable_source()->set_backend(llm_->name());
-  p.mutable_source()->set_model(llm_->model());
-  *p.mutable_usage() = r.usage;
-  Count(p, "llm");
-  return p;
+  return LlmFailed(e, r);
 }
 
 }  // namespace aiops::proposer

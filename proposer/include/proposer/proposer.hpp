@@ -130,6 +130,8 @@ class Proposer {
                                            bool allow_defer, bool* deferred);
   LlmResult AskLlm(const v1::Evidence& evidence, const std::vector<const Runbook*>& guidance);
   v1::Proposal LlmProposal(const v1::Evidence& evidence, const LlmResult& r);
+  // The Failed proposal for an LLM that gave no usable fix, attributed to its backend/model.
+  v1::Proposal LlmFailed(const v1::Evidence& evidence, const LlmResult& r);
   v1::Proposal Failed(const v1::Evidence& evidence, const std::string& reason,
                       const std::vector<std::string>& details);
   bool AcquireSlot(std::chrono::steady_clock::time_point deadline);
