@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "aiops/log.hpp"
 #include "aiops/shutdown.hpp"
 #include "aiops/topics.hpp"
+#include "control_server.hpp"
 
 namespace {
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   std::string bootstrap_file;
   std::string log_format = "text";
   std::vector<std::string> extra_topics;
+  std::string control_listen;
   app.add_option("--brokers", brokers, "number of brokers in the mock cluster")
       ->check(CLI::Range(1, 9));
   app.add_option("--partitions", partitions, "partitions per aiops.* topic")
@@ -48,6 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--bootstrap-file", bootstrap_file,
                  "also write the bootstrap address to this file (atomically)");
   app.add_option("--topic", extra_topics, "create an extra topic (repeatable)");
+  app.add_option("--control-listen", control_listen,
+                 "serve the fault-injection endpoint on this loopback host:port (port 0 picks "
+                 "one; prints control=HOST:PORT)");
   app.add_option("--log-format", log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
@@ -94,6 +100,18 @@ int main(int argc, char** argv) {
     rd_kafka_destroy(rk);
     return 1;
   }
+  std::unique_ptr<aiops::devbroker::ControlServer> control;
+  if (!control_listen.empty()) {
+    try {
+      control = std::make_unique<aiops::devbroker::ControlServer>(cluster, bootstrap, brokers);
+      std::cout << "control=" << control->Start(control_listen) << std::endl;
+    } catch (const std::exception& e) {
+      std::cerr << "aiops-devbroker: " << e.what() << "\n";
+      rd_kafka_mock_cluster_destroy(cluster);
+      rd_kafka_destroy(rk);
+      return 1;
+    }
+  }
   std::cout << "bootstrap=" << bootstrap << std::endl;
   aiops::log::Info({{"bootstrap", bootstrap},
                     {"brokers", std::to_string(brokers)},
@@ -103,6 +121,7 @@ int main(int argc, char** argv) {
 
   aiops::shutdown::Wait();
 
+  control.reset();  // before the cluster it points at
   rd_kafka_mock_cluster_destroy(cluster);
   rd_kafka_destroy(rk);
   if (!bootstrap_file.empty()) std::filesystem::remove(bootstrap_file);
