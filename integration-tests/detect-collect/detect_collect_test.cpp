@@ -133,10 +133,13 @@ TEST_P(ScenarioTest, OneAnomalyPerBrokenWorkloadAndOneEvidenceBundleEach) {
   const auto& c = GetParam();
   Stack stack(c.scenario);
   Topics topics(stack.bootstrap());
+  // Both topics: the two are fetched independently, so evidence may be read before the
+  // anomaly it answers.
   ASSERT_TRUE(PollUntil(
       [&] {
         topics.Drain();
-        return topics.evidence.size() >= c.broken.size();
+        return topics.evidence.size() >= c.broken.size() &&
+               topics.IdsByIncident().size() >= c.broken.size();
       },
       std::chrono::seconds(120)))
       << "anomalies: " << topics.anomalies.size() << "\n"
