@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "kube-sim: a simulated Kubernetes API server (kubectl-compatible) with simulated "
       "controllers, scheduler and kubelet"};
-  std::string scenario_arg, listen = "127.0.0.1:0", kubeconfig_out, token, log_level = "info";
+  std::string scenario_arg, listen = "127.0.0.1:0", kubeconfig_out, token, log_level = "info",
+                            faults_file;
   double speed = 1.0;
   size_t threads = 256, event_log = 300000;
   bool no_sim = false, tls = false;
@@ -43,6 +44,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-simulation", no_sim,
                "serve the API only: no controllers, scheduler or kubelet");
+  app.add_option("--faults", faults_file,
+                 "fault rules to start with, YAML or JSON {rules: [{status: 500|429|503|0, "
+                 "delay_ms, probability, methods, path_prefix, retry_after_seconds, max, watch}]}; "
+                 "change them at run time with PUT/DELETE /_sim/faults, read the counters with "
+                 "GET /_sim/faults and the write audit with GET /_sim/audit?since=SEQ "
+                 "(docs/kube-sim.md)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -97,6 +104,15 @@ int main(int argc, char** argv) {
   kubesim::ApiOptions options;
   options.token = token;
   kubesim::ApiServer api(objects, logs, options);
+  if (!faults_file.empty()) {
+    try {
+      api.faults().SetRules(kubesim::LoadFaultRules(faults_file));
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 2;
+    }
+    spdlog::info("fault rules loaded from {}", faults_file);
+  }
   std::unique_ptr<kubesim::TlsIdentity> identity;
   if (tls) {
     try {

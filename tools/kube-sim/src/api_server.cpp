@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
+#include <thread>
 
+#include "clock.hpp"
 #include "discovery.hpp"
 #include "protobuf.hpp"
+#include "sim_control.hpp"
 #include "status.hpp"
 #include "tables.hpp"
 
@@ -241,6 +244,28 @@ class WatchStream : public ResponseStream {
   bool ended_ = false;
 };
 
+// GET with watch=true|1, or a legacy /watch/ path: faults spare these unless a rule opts in.
+bool IsWatchRequest(const ApiRequest& req) {
+  if (req.method != "GET") return false;
+  std::string w = req.Query("watch");
+  return w == "true" || w == "1" || req.path.find("/watch/") != std::string::npos;
+}
+
+bool IsWrite(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// dryRun=All as a query parameter, or (DELETE) in a DeleteOptions body.
+bool IsDryRun(const ApiRequest& req) {
+  if (req.Query("dryRun") == "All") return true;
+  if (req.method != "DELETE" || req.body.empty()) return false;
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("dryRun") || !body["dryRun"].is_array()) return false;
+  for (const auto& v : body["dryRun"])
+    if (v == "All") return true;
+  return false;
+}
+
 uint64_t ParseRv(const std::string& s) {
   if (s.empty()) return 0;
   for (char c : s) {
@@ -267,6 +292,10 @@ ApiResponse ApiServer::Handle(const ApiRequest& req) {
     if (!options_.token.empty() && req.path != "/healthz" && req.path != "/livez" &&
         req.path != "/readyz") {
       if (req.Header("authorization") != "Bearer " + options_.token) throw Unauthorized();
+    }
+    if (IsSimControlPath(req.path)) return HandleSimControl(req, faults_, audit_);
+    if (auto fault = faults_.Decide(req.method, req.path, IsWatchRequest(req))) {
+      if (auto answer = InjectFault(*fault)) return *answer;
     }
     if (req.Header("content-type").find("protobuf") != std::string::npos) {
       // kubectl's typed clients send protobuf bodies; decode the kinds they create into JSON.
@@ -366,7 +395,85 @@ ApiResponse ApiServer::Route(const ApiRequest& req) {
   if (!sub.empty() && std::find(info->subresources.begin(), info->subresources.end(), sub) ==
                           info->subresources.end())
     throw ApiError(404, "NotFound", "the server could not find the requested resource");
-  return HandleResource(req, *info, ns, has_ns, name, sub, legacy_watch);
+  auto handle = [&] { return HandleResource(req, *info, ns, has_ns, name, sub, legacy_watch); };
+  return IsWrite(m) ? AuditedWrite(req, *info, ns, name, handle) : handle();
+}
+
+std::optional<ApiResponse> ApiServer::InjectFault(const FaultDecision& d) {
+  // Sleep in slices so shutdown is not held up by a long injected delay.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(d.delay_ms);
+  while (std::chrono::steady_clock::now() < until && !objects_.store().IsShutdown()) {
+    auto left = until - std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(100)));
+  }
+  if (d.status == 0) return std::nullopt;
+  ApiResponse resp = ErrorResponse(FaultError(d));
+  if (d.retry_after_seconds)
+    resp.headers.emplace_back("Retry-After", std::to_string(*d.retry_after_seconds));
+  return resp;
+}
+
+ApiResponse ApiServer::AuditedWrite(const ApiRequest& req, const ResourceInfo& r,
+                                    const std::string& ns, const std::string& name,
+                                    const std::function<ApiResponse()>& write) {
+  ApiResponse resp;
+  // Failed writes are recorded with the code Handle() will turn their exception into.
+  try {
+    resp = write();
+  } catch (const ApiError& e) {
+    RecordWrite(req, r, ns, name, e.code(), nullptr);
+    throw;
+  } catch (const json::exception&) {
+    RecordWrite(req, r, ns, name, 400, nullptr);
+    throw;
+  } catch (const std::exception&) {
+    RecordWrite(req, r, ns, name, 500, nullptr);
+    throw;
+  }
+  RecordWrite(req, r, ns, name, resp.status, &resp);
+  return resp;
+}
+
+void ApiServer::RecordWrite(const ApiRequest& req, const ResourceInfo& r, const std::string& ns,
+                            const std::string& name, int code, const ApiResponse* resp) {
+  AuditEntry e;
+  e.time = Rfc3339Milli(std::chrono::system_clock::now());
+  e.method = req.method;
+  e.path = req.path;
+  e.kind = r.kind;
+  e.ns = ns;
+  e.name = name;
+  e.field_manager = req.Query("fieldManager");
+  e.dry_run = IsDryRun(req);
+  e.code = code;
+  if (req.method == "PATCH") {
+    std::string ct = req.Header("content-type");
+    e.patch_type = ct.substr(0, ct.find(';'));
+  }
+  e.user_agent = req.Header("user-agent");
+  // The body is decoded again only when it can tell something: a create's name, annotations.
+  bool want_name = e.name.empty() && req.method == "POST";
+  if (want_name || req.body.find("annotations") != std::string::npos) {
+    json body;
+    try {
+      body = ParseBody(req.body);
+    } catch (const std::exception&) {
+      // An undecodable body was already answered with 400; the entry just lacks its details.
+    }
+    const json& ann = Path(body, {"metadata", "annotations"});
+    if (ann.is_object()) e.annotations = ann;
+    if (want_name) e.name = PathString(body, {"metadata", "name"});
+  }
+  if (e.name.empty() && req.method == "POST" && resp && code < 300) {
+    // generateName: the server chose the name.
+    e.name = PathString(json::parse(resp->body, nullptr, false), {"metadata", "name"});
+  }
+  if (!e.name.empty()) {
+    if (ObjPtr o = objects_.Get(r, ns, e.name))
+      e.generation = PathInt(o->obj, {"metadata", "generation"});
+  }
+  audit_.Record(std::move(e));
 }
 
 ApiResponse ApiServer::HandleResource(const ApiRequest& req, const ResourceInfo& r,

@@ -3,12 +3,18 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "faults.hpp"
 #include "logs.hpp"
 #include "objects.hpp"
+#include "write_audit.hpp"
 
 namespace kubesim {
 
@@ -37,6 +43,7 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::shared_ptr<ResponseStream> stream;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Retry-After)
 };
 
 struct ApiOptions {
@@ -49,8 +56,17 @@ class ApiServer {
   ApiServer(ObjectService& objects, LogStore& logs, ApiOptions options = {})
       : objects_(objects), logs_(logs), options_(std::move(options)) {}
   ApiResponse Handle(const ApiRequest& req);
+  FaultInjector& faults() { return faults_; }
+  const WriteAudit& audit() const { return audit_; }
 
  private:
+  // Sleeps for an injected delay, then answers the injected error if the decision has one.
+  std::optional<ApiResponse> InjectFault(const FaultDecision& d);
+  // Runs a write (POST/PUT/PATCH/DELETE) and records it in the audit with its outcome.
+  ApiResponse AuditedWrite(const ApiRequest& req, const ResourceInfo& r, const std::string& ns,
+                           const std::string& name, const std::function<ApiResponse()>& write);
+  void RecordWrite(const ApiRequest& req, const ResourceInfo& r, const std::string& ns,
+                   const std::string& name, int code, const ApiResponse* resp);
   ApiResponse Route(const ApiRequest& req);
   ApiResponse HandleResource(const ApiRequest& req, const ResourceInfo& r, const std::string& ns,
                              bool has_ns, const std::string& name, const std::string& sub,
@@ -65,6 +81,8 @@ class ApiServer {
   ObjectService& objects_;
   LogStore& logs_;
   ApiOptions options_;
+  FaultInjector faults_;
+  WriteAudit audit_;
 };
 
 }  // namespace kubesim

@@ -32,18 +32,32 @@ std::string Rfc3339(SimTime t) {
   return buf;
 }
 
-std::string Rfc3339Nano(SimTime t) {
+namespace {
+
+// RFC 3339 in UTC with `digits` (3 or 9) fractional digits.
+std::string Rfc3339Fraction(SimTime t, int digits) {
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
   if (secs > t) secs -= std::chrono::seconds(1);
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - secs).count();
+  long long frac = digits == 3 ? ns / 1000000 : ns;
   std::time_t tt = std::chrono::system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[48];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   char out[64];
-  snprintf(out, sizeof out, "%s.%09lldZ", buf, static_cast<long long>(ns));
+  snprintf(out, sizeof out, "%s.%0*lldZ", buf, digits, frac);
   return out;
+}
+
+}  // namespace
+
+std::string Rfc3339Nano(SimTime t) {
+  return Rfc3339Fraction(t, 9);
+}
+
+std::string Rfc3339Milli(SimTime t) {
+  return Rfc3339Fraction(t, 3);
 }
 
 bool ParseRfc3339(const std::string& s, SimTime* out) {

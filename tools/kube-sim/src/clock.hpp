@@ -30,6 +30,8 @@ class SimClock {
 std::string Rfc3339(SimTime t);
 // RFC 3339 with nanoseconds, as log timestamps (`kubectl logs --timestamps`) look.
 std::string Rfc3339Nano(SimTime t);
+// RFC 3339 with milliseconds ("2024-05-01T10:00:00.123Z"), for the write audit.
+std::string Rfc3339Milli(SimTime t);
 // Parses what Rfc3339 produces (and fractional seconds); returns false on bad input.
 bool ParseRfc3339(const std::string& s, SimTime* out);
 // kubectl's duration.HumanDuration ("5s", "3m20s", "2d4h").

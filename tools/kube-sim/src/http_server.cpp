@@ -34,6 +34,8 @@ HttpServer::HttpServer(ApiServer& api, Store& store, size_t threads, const TlsId
     ApiResponse resp = api_.Handle(ar);
     spdlog::debug("{} {} -> {}", req.method, req.target, resp.status);
     res.status = resp.status;
+    for (const auto& [name, value] : resp.headers)
+      res.set_header(name, value);
     if (resp.stream) {
       auto stream = resp.stream;
       Store* store = &store_;
