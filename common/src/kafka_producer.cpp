@@ -52,7 +52,7 @@ class Producer::DeliveryCallback : public RdKafka::DeliveryReportCb {
 
 Producer::Producer(const KafkaConfig& config, const std::string& service,
                    metrics::Registry* metrics)
-    : callback_(std::make_unique<DeliveryCallback>(metrics)), metrics_(metrics) {
+    : callback_(std::make_unique<DeliveryCallback>(metrics)) {
   // Idempotence implies acks=all and ordered, duplicate-free retries per partition
   // (NOTES.md: setting acks=1 alongside fails). linger.ms stays small: we trade a little
   // batching for detection-to-proposal latency.

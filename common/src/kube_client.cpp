@@ -7,6 +7,8 @@
 #include <sstream>
 #include <thread>
 
+#include "aiops/kube/status.hpp"
+
 namespace aiops::kube {
 
 namespace {
@@ -62,16 +64,7 @@ ApiError ErrorFrom(const Client::RawResponse& r) {
     e.message = r.transport_error;
     return e;
   }
-  auto doc = Json::parse(r.body, nullptr, false);
-  if (!doc.is_discarded() && doc.is_object() && doc.value("kind", "") == "Status") {
-    e.status = doc;
-    e.reason = doc.value("reason", "");
-    e.message = doc.value("message", "");
-  } else {
-    e.message = r.body.substr(0, 512);
-  }
-  if (e.reason.empty()) e.reason = "HTTP" + std::to_string(r.status);
-  return e;
+  return ErrorFromBody(r.status, r.body);
 }
 
 std::chrono::milliseconds Jitter(std::chrono::milliseconds base) {
@@ -330,24 +323,15 @@ size_t OnWatchData(char* data, size_t size, size_t n, void* user) {
   for (size_t nl; (nl = st->buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
     std::string line = st->buffer.substr(start, nl - start);
     if (line.empty()) continue;
-    auto doc = Json::parse(line, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) continue;
-    WatchEvent ev{doc.value("type", ""), doc.contains("object") ? doc["object"] : Json()};
-    if (ev.type == "ERROR") {
-      ApiError e;
-      e.status = ev.object;
-      e.code = ev.object.value("code", 0);
-      e.reason = ev.object.value("reason", "");
-      e.message = ev.object.value("message", "");
-      st->gone = e.code == 410;
-      st->error = e;
+    auto parsed = ParseWatchLine(line);
+    if (!parsed.event) continue;
+    if (parsed.error) {
+      st->gone = parsed.error->Gone();
+      st->error = std::move(parsed.error);
       return 0;  // abort the transfer
     }
-    if (ev.object.contains("metadata")) {
-      auto rv = ev.object["metadata"].value("resourceVersion", "");
-      if (!rv.empty()) st->resource_version = rv;
-    }
-    if (!(*st->on_event)(ev)) {
+    if (!parsed.resource_version.empty()) st->resource_version = parsed.resource_version;
+    if (!(*st->on_event)(*parsed.event)) {
       st->callback_stopped = true;
       return 0;
     }

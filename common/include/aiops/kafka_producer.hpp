@@ -74,7 +74,6 @@ class Producer {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> stop_{false};
   std::thread poller_;
-  metrics::Registry* metrics_;
 };
 
 }  // namespace aiops::kafka
