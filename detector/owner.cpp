@@ -1,8 +1,13 @@
 #include "owner.hpp"
 
+#include "aiops/json_fields.hpp"
+
 namespace aiops::detector {
 
 using nlohmann::json;
+// Pods come from the API server as they are; a field of an unexpected type reads as absent.
+using json_fields::Field;
+using json_fields::String;
 
 v1::WorkloadRef Workload::ToProto() const {
   v1::WorkloadRef ref;
@@ -15,32 +20,29 @@ v1::WorkloadRef Workload::ToProto() const {
 }
 
 std::optional<json> ControllerRef(const json& object) {
-  if (!object.contains("metadata")) return std::nullopt;
-  const auto& meta = object["metadata"];
-  if (!meta.contains("ownerReferences") || !meta["ownerReferences"].is_array()) {
-    return std::nullopt;
-  }
-  for (const auto& ref : meta["ownerReferences"]) {
-    if (ref.value("controller", false)) return ref;
+  const auto& refs = Field(Field(object, "metadata"), "ownerReferences");
+  if (!refs.is_array()) return std::nullopt;
+  for (const auto& ref : refs) {
+    if (Field(ref, "controller") == true) return ref;
   }
   return std::nullopt;
 }
 
 namespace {
 Workload FromRef(const json& ref, const std::string& ns) {
-  return {ref.value("apiVersion", ""), ref.value("kind", ""), ns, ref.value("name", ""),
-          ref.value("uid", "")};
+  return {String(ref, "apiVersion"), String(ref, "kind"), ns, String(ref, "name"),
+          String(ref, "uid")};
 }
 }  // namespace
 
 Workload OwnerResolver::Resolve(const json& pod) {
-  const auto& meta = pod["metadata"];
-  std::string ns = meta.value("namespace", "");
+  const auto& meta = Field(pod, "metadata");
+  std::string ns = String(meta, "namespace");
   auto ref = ControllerRef(pod);
-  if (!ref) return {"v1", "Pod", ns, meta.value("name", ""), meta.value("uid", "")};
-  if (ref->value("kind", "") != "ReplicaSet") return FromRef(*ref, ns);
+  if (!ref) return {"v1", "Pod", ns, String(meta, "name"), String(meta, "uid")};
+  if (String(*ref, "kind") != "ReplicaSet") return FromRef(*ref, ns);
 
-  std::string rs_name = ref->value("name", "");
+  std::string rs_name = String(*ref, "name");
   std::string key = ns + "/" + rs_name;
   {
     std::lock_guard lock(mu_);
@@ -52,8 +54,7 @@ Workload OwnerResolver::Resolve(const json& pod) {
   } else {
     // Cannot read the ReplicaSet: the pod-template-hash naming convention still tells the
     // Deployment (<deployment>-<hash>). Not cached, so a later lookup can confirm it.
-    auto labels = meta.value("labels", json::object());
-    std::string hash = labels.value("pod-template-hash", "");
+    std::string hash = String(Field(meta, "labels"), "pod-template-hash");
     std::string suffix = "-" + hash;
     if (!hash.empty() && rs_name.size() > suffix.size() &&
         rs_name.compare(rs_name.size() - suffix.size(), suffix.size(), suffix) == 0) {
