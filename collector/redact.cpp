@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <regex>
 
+#include "aiops/json_fields.hpp"
+
 namespace aiops::collector {
 
 using nlohmann::json;
+// Objects come from the cluster as they are: a field of another type reads as absent.
+using json_fields::String;
 
 bool SecretLikeName(const std::string& name) {
   std::string upper = name;
@@ -120,15 +124,15 @@ void RedactContainers(json& containers, const std::string& path, std::vector<std
     if (!c.is_object() || !c.contains("env") || !c["env"].is_array()) continue;
     for (auto& e : c["env"]) {
       if (!e.is_object() || !e.contains("value")) continue;
-      std::string name = e.value("name", "");
+      std::string name = String(e, "name");
       if (SecretLikeName(name)) {
         e["value"] = kRedacted;
-        notes.push_back(path + "[" + c.value("name", "") + "].env." + name);
+        notes.push_back(path + "[" + String(c, "name") + "].env." + name);
       } else if (e["value"].is_string()) {
         std::string v = e["value"].get<std::string>();
         if (RedactText(v) > 0) {
           e["value"] = v;
-          notes.push_back(path + "[" + c.value("name", "") + "].env." + name + " (token-like)");
+          notes.push_back(path + "[" + String(c, "name") + "].env." + name + " (token-like)");
         }
       }
     }
@@ -155,7 +159,7 @@ void RedactObject(json& object, std::vector<std::string>& notes) {
       }
     }
   }
-  if (object.value("kind", "") == "Secret") {
+  if (String(object, "kind") == "Secret") {
     for (const char* field : {"data", "stringData"}) {
       if (object.contains(field) && object[field].is_object()) {
         for (auto& [k, v] : object[field].items())

@@ -113,3 +113,20 @@ TEST(RedactTest, APrivateKeyBlockAcrossLinesIsCutOut) {
   EXPECT_EQ(RedactText(cert), 0) << "certificates are public";
   EXPECT_EQ(cert, copy);
 }
+
+// Found by fuzz/fuzz_evidence: an env entry whose name is not a string threw
+// nlohmann::type_error out of RedactObject, and with it out of EvidenceBuilder::Build.
+TEST(RedactTest, FieldsOfAnotherTypeDoNotThrow) {
+  auto obj = nlohmann::json::parse(R"({"kind": "Deployment", "spec": {"template": {"spec": {
+    "containers": [{"name": 7, "env": [{"name": 5, "value": "token=abcdefgh12345"},
+                                       {"name": "API_TOKEN", "value": "s3cr3t"}]}]}}}})");
+  std::vector<std::string> notes;
+  ASSERT_NO_THROW(RedactObject(obj, notes));
+  const auto& env = obj["spec"]["template"]["spec"]["containers"][0]["env"];
+  EXPECT_EQ(env[0]["value"], "token=[REDACTED]");
+  EXPECT_EQ(env[1]["value"], kRedacted);
+  for (const char* text : {R"([1, 2])", R"({"kind": 5, "data": {"a": "b"}})", R"("x")"}) {
+    auto j = nlohmann::json::parse(text);
+    EXPECT_NO_THROW(RedactObject(j, notes)) << text;
+  }
+}
