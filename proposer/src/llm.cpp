@@ -2,9 +2,12 @@
 
 #include <curl/curl.h>
 
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+
+#include "aiops/json_fields.hpp"
 
 namespace aiops::proposer {
 
@@ -93,16 +96,7 @@ class Ollama : public HttpBackend {
   }
   json Body(const LlmRequest& r) const override { return OllamaBody(config_.model, r); }
   void Parse(const std::string& body, LlmResponse& out) const override {
-    auto j = json::parse(body, nullptr, false);
-    if (!j.is_object() || !j.contains("message") || !j["message"].is_object() ||
-        !j["message"].contains("content") || !j["message"]["content"].is_string()) {
-      out.error = "ollama answer has no message.content";
-      return;
-    }
-    out.content = j["message"]["content"].get<std::string>();
-    out.prompt_tokens = j.value("prompt_eval_count", 0u);
-    out.completion_tokens = j.value("eval_count", 0u);
-    out.ok = true;
+    ParseOllamaResponse(body, out);
   }
 };
 
@@ -124,24 +118,49 @@ class OpenAi : public HttpBackend {
     return OpenAiBody(config_.model, r, config_.max_tokens);
   }
   void Parse(const std::string& body, LlmResponse& out) const override {
-    auto j = json::parse(body, nullptr, false);
-    if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() ||
-        j["choices"].empty() || !j["choices"][0].contains("message") ||
-        !j["choices"][0]["message"].contains("content") ||
-        !j["choices"][0]["message"]["content"].is_string()) {
-      out.error = "openai answer has no choices[0].message.content";
-      return;
-    }
-    out.content = j["choices"][0]["message"]["content"].get<std::string>();
-    if (j.contains("usage") && j["usage"].is_object()) {
-      out.prompt_tokens = j["usage"].value("prompt_tokens", 0u);
-      out.completion_tokens = j["usage"].value("completion_tokens", 0u);
-    }
-    out.ok = true;
+    ParseOpenAiResponse(body, out);
   }
 };
 
 }  // namespace
+
+namespace {
+// Token counts are metrics only: one of another type or out of range counts as 0 rather
+// than turning a usable answer into an exception.
+uint32_t TokenCount(const json& j, const char* key) {
+  return static_cast<uint32_t>(json_fields::Integer(j, key, 0, 0, UINT32_MAX));
+}
+}  // namespace
+
+void ParseOllamaResponse(const std::string& body, LlmResponse& out) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("message") || !j["message"].is_object() ||
+      !j["message"].contains("content") || !j["message"]["content"].is_string()) {
+    out.error = "ollama answer has no message.content";
+    return;
+  }
+  out.content = j["message"]["content"].get<std::string>();
+  out.prompt_tokens = TokenCount(j, "prompt_eval_count");
+  out.completion_tokens = TokenCount(j, "eval_count");
+  out.ok = true;
+}
+
+void ParseOpenAiResponse(const std::string& body, LlmResponse& out) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() ||
+      j["choices"].empty() || !j["choices"][0].contains("message") ||
+      !j["choices"][0]["message"].contains("content") ||
+      !j["choices"][0]["message"]["content"].is_string()) {
+    out.error = "openai answer has no choices[0].message.content";
+    return;
+  }
+  out.content = j["choices"][0]["message"]["content"].get<std::string>();
+  if (j.contains("usage") && j["usage"].is_object()) {
+    out.prompt_tokens = TokenCount(j["usage"], "prompt_tokens");
+    out.completion_tokens = TokenCount(j["usage"], "completion_tokens");
+  }
+  out.ok = true;
+}
 
 json OllamaBody(const std::string& model, const LlmRequest& r) {
   return {{"model", model},

@@ -63,6 +63,11 @@ std::unique_ptr<LlmBackend> MakeBackend(const LlmConfig& config);
 nlohmann::json OllamaBody(const std::string& model, const LlmRequest& request);
 nlohmann::json OpenAiBody(const std::string& model, const LlmRequest& request, int max_tokens);
 
+// The model's text out of a 200 answer body (and the token counts when present); ok stays
+// false with `error` set when the body has none. Exposed for tests and fuzz/.
+void ParseOllamaResponse(const std::string& body, LlmResponse& out);
+void ParseOpenAiResponse(const std::string& body, LlmResponse& out);
+
 struct HttpResult {
   long status = 0;
   std::string body;
