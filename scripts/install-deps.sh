@@ -13,6 +13,7 @@ PACKAGES=(
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev
   libyaml-cpp-dev libcli11-dev
   kcat curl
+  clang libclang-rt-14-dev
 )
 
 missing=()
