@@ -1,7 +1,5 @@
-// The whole product end to end, through its public interfaces only: `aiops-local up` starts
-// the development broker, kube-sim and the five services; the test drives them with
-// `aiopsctl --local-dir` (gRPC), reads the topics with `aiopsctl audit`, produces with kcat,
-// and checks the workloads through the kube API.
+// The whole product end to end, through its public interfaces only (LocalStack: aiops-local,
+// aiopsctl, the topics, the kube API); garbage is produced with kcat.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,9 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "aiops/kube/client.hpp"
-#include "aiops/kube/credentials.hpp"
-#include "subprocess.hpp"
+#include "local_stack.hpp"
 
 using namespace aiops::testing;
 using Json = nlohmann::json;
@@ -33,136 +29,6 @@ bool ExecutorBuilt() {
   if (!ExecutorBuilt())                                                    \
   GTEST_SKIP() << "aiops-executor is not built (" << Bin("aiops-executor") \
                << "); this test needs the fifth service"
-
-std::string Field(const Json& j, std::initializer_list<const char*> path) {
-  const Json* cur = &j;
-  for (const char* p : path) {
-    if (!cur->is_object() || !cur->contains(p)) return "";
-    cur = &(*cur)[p];
-  }
-  return cur->is_string() ? cur->get<std::string>() : cur->dump();
-}
-
-std::string Namespace(const Json& r) {
-  std::string ns = Field(r, {"workload", "namespace"});
-  return ns.empty() ? Field(r, {"workload", "namespace_"}) : ns;
-}
-
-// The process ids aiops-local reports in DIR/processes ("name pid http=addr").
-struct ProcessInfo {
-  pid_t pid = -1;
-  std::string http;
-};
-
-// `aiops-local up` in a temporary directory; stopped (SIGTERM) by the destructor.
-class LocalStack {
- public:
-  explicit LocalStack(std::vector<std::string> extra = {}, const std::string& scenario = "demo") {
-    std::vector<std::string> argv = {Bin("aiops-local"), "up",          "--dir",      dir_.path(),
-                                     "--scenario",       scenario,      "--speed",    "10",
-                                     "--grpc-listen",    "127.0.0.1:0", "--identity", "tester"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    launcher_ = std::make_unique<Subprocess>(argv);
-  }
-  ~LocalStack() {
-    if (launcher_->Running()) launcher_->Stop(SIGTERM, 60s);
-  }
-
-  bool WaitUp() {
-    return PollUntil([&] { return !ReadFile(File("approver.addr")).empty() || !Running(); }, 180s,
-                     100ms) &&
-           Running();
-  }
-  bool Running() { return launcher_->Running(); }
-  Subprocess& launcher() { return *launcher_; }
-  std::string File(const std::string& f) const { return dir_.File(f); }
-  const std::string& dir() const { return dir_.path(); }
-
-  // aiopsctl --local-dir DIR ARGS; returns the exit code.
-  int Ctl(const std::string& args, std::string* out) const {
-    return RunCommand(Bin("aiopsctl") + " --local-dir " + dir_.path() + " " + args + " 2>&1", out);
-  }
-  Json List() const {
-    std::string out;
-    if (Ctl("list -o json", &out) != 0) return Json::array();
-    auto j = Json::parse(out, nullptr, false);
-    return j.is_array() ? j : Json::array();
-  }
-  // The remediation of namespace/name (the newest when there are several); null if none.
-  Json Find(const std::string& ns, const std::string& name) const {
-    Json found;
-    for (const auto& r : List()) {
-      if (Namespace(r) == ns && Field(r, {"workload", "name"}) == name) found = r;
-    }
-    return found;
-  }
-  std::string StateOf(const std::string& ns, const std::string& name) const {
-    return Field(Find(ns, name), {"state"});
-  }
-  bool WaitState(const std::string& ns, const std::string& name, const std::string& state,
-                 std::chrono::milliseconds timeout = 180s) const {
-    return PollUntil([&] { return StateOf(ns, name) == state; }, timeout, 250ms);
-  }
-  // Every message of one remediation on the topics, decoded (aiopsctl audit -o json).
-  std::vector<Json> Audit(const std::string& id, const std::string& topic = "") const {
-    std::string out;
-    std::string args = "audit --from-beginning -o json --timeout 60" +
-                       (id.empty() ? "" : " --id " + id) +
-                       (topic.empty() ? "" : " --topic " + topic);
-    std::vector<Json> records;
-    if (Ctl(args, &out) != 0) return records;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);) {
-      auto j = Json::parse(line, nullptr, false);
-      if (j.is_object()) records.push_back(j);
-    }
-    return records;
-  }
-  std::map<std::string, ProcessInfo> Processes() const {
-    std::map<std::string, ProcessInfo> out;
-    std::istringstream in(ReadFile(File("processes")));
-    for (std::string line; std::getline(in, line);) {
-      std::istringstream ls(line);
-      std::string name, http;
-      ProcessInfo p;
-      ls >> name >> p.pid >> http;
-      if (http.rfind("http=", 0) == 0) p.http = http.substr(5);
-      if (!name.empty()) out[name] = p;
-    }
-    return out;
-  }
-  aiops::kube::Client Kube() const {
-    return aiops::kube::Client(aiops::kube::LoadKubeconfig(File("kubeconfig")));
-  }
-  Json Deployment(const std::string& ns, const std::string& name) const {
-    auto r = Kube().Get("/apis/apps/v1/namespaces/" + ns + "/deployments/" + name);
-    return r.ok() ? r.value() : Json();
-  }
-  // Healthy: every replica updated and available, and the rollout observed.
-  bool Healthy(const std::string& ns, const std::string& name) const {
-    Json d = Deployment(ns, name);
-    if (!d.is_object()) return false;
-    auto num = [&](const char* k) { return d["status"].value(k, 0); };
-    int want = d["spec"].value("replicas", 1);
-    return d["status"].value("observedGeneration", 0) == d["metadata"].value("generation", -1) &&
-           num("updatedReplicas") == want && num("availableReplicas") == want &&
-           num("replicas") == want;
-  }
-  std::string Logs() const {
-    std::string all = "--- aiops-local\n" + launcher_->Output();
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/logs", ec)) {
-      std::string text = ReadFile(e.path().string());
-      if (text.size() > 6000) text = "..." + text.substr(text.size() - 6000);
-      all += "\n--- " + e.path().filename().string() + "\n" + text;
-    }
-    return all;
-  }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<Subprocess> launcher_;
-};
 
 std::string ContainerMemoryLimit(const Json& d) {
   return Field(d["spec"]["template"]["spec"]["containers"][0], {"resources", "limits", "memory"});
@@ -387,9 +253,7 @@ TEST(E2eResilienceTest, GarbageAndSigkillMidFlightStillCompleteWithOneApply) {
   if (RunCommand("command -v kcat", &kcat_path) != 0) GTEST_SKIP() << "kcat not installed";
   LocalStack stack({}, "oom-killed");
   ASSERT_TRUE(stack.WaitUp()) << stack.Logs();
-  std::string bootstrap = ReadFile(stack.File("bootstrap"));
-  while (!bootstrap.empty() && bootstrap.back() == '\n')
-    bootstrap.pop_back();
+  std::string bootstrap = stack.Bootstrap();
 
   const std::vector<std::string> topics = {"aiops.anomalies", "aiops.evidence", "aiops.proposals",
                                            "aiops.decisions", "aiops.executions"};

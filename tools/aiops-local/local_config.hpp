@@ -20,8 +20,9 @@ struct LocalOptions {
   std::string llm_backend;   // ollama | openai; empty: guessed from the URL
   std::string auto_approve;  // "", low, medium
   std::string grpc_listen = "127.0.0.1:50051";
-  std::string identity;  // approver identity of the local user
-  std::string bin_dir;   // where the binaries are; default: next to aiops-local
+  std::string identity;         // approver identity of the local user
+  std::string bin_dir;          // where the binaries are; default: next to aiops-local
+  bool broker_control = false;  // serve the dev broker's fault-injection endpoint (tests)
   std::vector<std::pair<std::string, std::string>> sets;  // extra key=value (dotted keys)
 };
 

@@ -328,7 +328,7 @@ int Launcher::Up() {
       return 1;
     }
   }
-  for (const char* stale : {"approver.addr", "bootstrap", "processes"}) {
+  for (const char* stale : {"approver.addr", "bootstrap", "broker.control", "processes"}) {
     std::error_code ec;
     fs::remove(Path(stale), ec);
   }
@@ -373,11 +373,23 @@ int Launcher::Up() {
   }
 
   // 1. Broker.
-  Add("devbroker",
-      {Bin("aiops-devbroker"), "--bootstrap-file", Path("bootstrap"), "--partitions", "3"}, true,
-      "");
-  if (auto rc = check(WaitFor([&] { return !ReadFirstLine(Path("bootstrap")).empty(); }, 60s),
-                      "the development broker did not start")) {
+  std::vector<std::string> broker_argv = {Bin("aiops-devbroker"), "--bootstrap-file",
+                                          Path("bootstrap"), "--partitions", "3"};
+  if (o_.broker_control) {
+    // Loopback only: fault injection for tests (broker down/up, request errors, latency).
+    for (const char* a : {"--control-listen", "127.0.0.1:0", "--control-file"})
+      broker_argv.push_back(a);
+    broker_argv.push_back(Path("broker.control"));
+  }
+  Add("devbroker", broker_argv, true, "");
+  if (auto rc =
+          check(WaitFor(
+                    [&] {
+                      return !ReadFirstLine(Path("bootstrap")).empty() &&
+                             (!o_.broker_control || !ReadFirstLine(Path("broker.control")).empty());
+                    },
+                    60s),
+                "the development broker did not start")) {
     return *rc;
   }
   std::string bootstrap = ReadFirstLine(Path("bootstrap"));
@@ -454,6 +466,10 @@ int Launcher::Up() {
   std::ostringstream msg;
   msg << "\naiops-local is up (" << dir_ << ")\n\n"
       << "  Kafka bootstrap   " << bootstrap << "   (development broker, in memory)\n"
+      << (o_.broker_control
+              ? "  broker control    http://" + ReadFirstLine(Path("broker.control")) +
+                    "/status   (fault injection)\n"
+              : std::string())
       << "  cluster           "
       << (sim ? "kube-sim, scenario " + o_.scenario : "kubeconfig " + kubeconfig) << "\n"
       << "                    KUBECONFIG=" << d << "/kubeconfig kubectl get pods -A\n"
@@ -553,6 +569,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   up->add_option("--identity", o.identity, "approver identity of the generated token ($USER)");
   up->add_option("--bin-dir", o.bin_dir, "where the binaries are (default: next to aiops-local)");
+  up->add_flag("--broker-control", o.broker_control,
+               "serve the development broker's loopback fault-injection endpoint (broker "
+               "down/up, request errors, latency); its address goes to DIR/broker.control");
   up->add_option("--set", sets,
                  "extra configuration KEY=VALUE written into aiops.yaml "
                  "(repeatable), e.g. --set proposer.workers=4");

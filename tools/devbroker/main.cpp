@@ -20,12 +20,12 @@
 namespace {
 
 // Writes atomically (temp file + rename) so a reader never sees a half-written address.
-void WriteBootstrapFile(const std::string& path, const std::string& bootstrap) {
+void WriteAddressFile(const std::string& path, const std::string& address) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << bootstrap << "\n";
+    out << address << "\n";
   }
   std::filesystem::rename(tmp, path);
 }
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   std::string log_format = "text";
   std::vector<std::string> extra_topics;
   std::string control_listen;
+  std::string control_file;
   app.add_option("--brokers", brokers, "number of brokers in the mock cluster")
       ->check(CLI::Range(1, 9));
   app.add_option("--partitions", partitions, "partitions per aiops.* topic")
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
   app.add_option("--control-listen", control_listen,
                  "serve the fault-injection endpoint on this loopback host:port (port 0 picks "
                  "one; prints control=HOST:PORT)");
+  app.add_option("--control-file", control_file,
+                 "also write the control endpoint's HOST:PORT to this file (atomically)")
+      ->needs(app.get_option("--control-listen"));
   app.add_option("--log-format", log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
@@ -93,7 +97,7 @@ int main(int argc, char** argv) {
   }
   std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
   try {
-    if (!bootstrap_file.empty()) WriteBootstrapFile(bootstrap_file, bootstrap);
+    if (!bootstrap_file.empty()) WriteAddressFile(bootstrap_file, bootstrap);
   } catch (const std::exception& e) {
     std::cerr << "aiops-devbroker: " << e.what() << "\n";
     rd_kafka_mock_cluster_destroy(cluster);
@@ -104,7 +108,9 @@ int main(int argc, char** argv) {
   if (!control_listen.empty()) {
     try {
       control = std::make_unique<aiops::devbroker::ControlServer>(cluster, bootstrap, brokers);
-      std::cout << "control=" << control->Start(control_listen) << std::endl;
+      std::string address = control->Start(control_listen);
+      if (!control_file.empty()) WriteAddressFile(control_file, address);
+      std::cout << "control=" << address << std::endl;
     } catch (const std::exception& e) {
       std::cerr << "aiops-devbroker: " << e.what() << "\n";
       rd_kafka_mock_cluster_destroy(cluster);
@@ -124,7 +130,9 @@ int main(int argc, char** argv) {
   control.reset();  // before the cluster it points at
   rd_kafka_mock_cluster_destroy(cluster);
   rd_kafka_destroy(rk);
-  if (!bootstrap_file.empty()) std::filesystem::remove(bootstrap_file);
+  std::error_code ec;  // removing what another run may already have removed is no error
+  if (!bootstrap_file.empty()) std::filesystem::remove(bootstrap_file, ec);
+  if (!control_file.empty()) std::filesystem::remove(control_file, ec);
   aiops::log::Info({}, "development broker stopped");
   return 0;
 }
