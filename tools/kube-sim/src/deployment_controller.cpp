@@ -220,7 +220,10 @@ void ReconcileDeployment(SimContext& ctx, const json& d, const std::vector<ObjPt
     if (!revision.empty()) o["metadata"]["annotations"][kRevision] = revision;
     json& st = o["status"];
     json old = st;
-    st["observedGeneration"] = PathInt(o, {"metadata", "generation"}, 1);
+    // The generation this pass reconciled, not the stored one: a spec written meanwhile must
+    // not look observed with conditions computed from the previous spec (a client would read
+    // the old rollout's ProgressDeadlineExceeded as the verdict on its change).
+    st["observedGeneration"] = PathInt(d, {"metadata", "generation"}, 1);
     st["replicas"] = st_replicas;
     st["updatedReplicas"] = updated;
     st["readyReplicas"] = ready;
