@@ -2,6 +2,7 @@
 // incident's cluster and publishes it to aiops.evidence.
 #include <deque>
 #include <iostream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -19,12 +20,17 @@ using namespace aiops;
 namespace {
 
 // Remembers the last N remediation ids collected, so a re-announced incident (a restarted
-// detector, a redelivered message) is not collected twice by this instance.
+// detector, a redelivered message) is not collected twice by this instance. Thread-safe:
+// incidents are collected concurrently.
 class RecentIds {
  public:
   explicit RecentIds(size_t capacity) : capacity_(capacity) {}
-  bool Contains(const std::string& id) const { return set_.count(id) > 0; }
+  bool Contains(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    return set_.count(id) > 0;
+  }
   void Add(const std::string& id) {
+    std::lock_guard lock(mu_);
     if (!set_.insert(id).second) return;
     order_.push_back(id);
     if (order_.size() > capacity_) {
@@ -35,6 +41,7 @@ class RecentIds {
 
  private:
   size_t capacity_;
+  mutable std::mutex mu_;
   std::set<std::string> set_;
   std::deque<std::string> order_;
 };
@@ -48,6 +55,7 @@ int main(int argc, char** argv) {
   YAML::Node clusters_section;
   collector::BuilderOptions opts;
   int remember = 10000;
+  int max_in_flight = 8;
   auto& s = service.schema();
   s.AddSection("clusters", &clusters_section,
                "clusters: [{name, kubeconfig, context} | {name, in_cluster: true}]");
@@ -62,6 +70,9 @@ int main(int argc, char** argv) {
   s.Add("collector.max_bundle_bytes", &opts.max_bundle_bytes, "size cap of one evidence bundle",
         config::Positive());
   s.Add("collector.remember_ids", &remember, "incidents remembered to skip repeats",
+        config::Positive());
+  s.Add("collector.max_in_flight", &max_in_flight,
+        "incidents collected at the same time (API calls wait on the network, not the CPU)",
         config::Positive());
   if (auto rc = service.Init(argc, argv)) return *rc;
   opts.producer = service.instance();
@@ -80,8 +91,10 @@ int main(int argc, char** argv) {
   auto& duration =
       metrics.GetHistogram("aiops_collector_collect_seconds", "Time to gather one evidence bundle");
 
+  kafka::ConsumerOptions consumer_opts{{topics::kAnomalies}};
+  consumer_opts.max_in_flight = max_in_flight;  // one incident's messages stay in order
   kafka::Consumer consumer(
-      service.kafka(), service.name(), {{topics::kAnomalies}},
+      service.kafka(), service.name(), consumer_opts,
       kafka::Decoding<v1::Anomaly>([&](const v1::Anomaly& anomaly,
                                        const kafka::Message&) -> kafka::Outcome {
         const auto& id = anomaly.envelope().remediation_id();

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
                   "127.0.0.1:9105");
   YAML::Node clusters_section;
   executor::Options opts;
-  int verify_timeout_s = 120, rollback_timeout_s = 120, poll_ms = 500;
+  int verify_timeout_s = 120, rollback_timeout_s = 120, poll_ms = 500, max_in_flight = 32;
   auto& s = service.schema();
   s.AddSection("clusters", &clusters_section,
                "clusters: [{name, kubeconfig, context} | {name, in_cluster: true}]");
@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   s.Add("executor.poll_interval_ms", &poll_ms, "rollout polling interval", config::Positive());
   s.Add("executor.fail_fast", &opts.fail_fast,
         "fail verification at once when a new pod is in a hard failure state");
+  s.Add("executor.max_in_flight", &max_in_flight,
+        "decisions executed at the same time (one workload's stay one after the other)",
+        config::Positive());
   if (auto rc = service.Init(argc, argv)) return *rc;
   opts.producer = service.instance();
   opts.verify_timeout = std::chrono::seconds(verify_timeout_s);
@@ -59,8 +62,18 @@ int main(int argc, char** argv) {
     return d.ok;
   };
 
+  // Verification waits for the rollout, so decisions run concurrently; two decisions about
+  // the same workload never do (the second must see the first's result: staleness, marker).
+  kafka::ConsumerOptions consumer_opts{{topics::kDecisions}};
+  consumer_opts.max_in_flight = max_in_flight;
+  consumer_opts.order_key = [](const kafka::Message& m) {
+    v1::Decision d;
+    if (kafka::Decode(m, d)) return m.key;  // undecodable: dead-lettered by the handler
+    const auto& w = d.workload();
+    return d.envelope().cluster() + "/" + w.namespace_() + "/" + w.kind() + "/" + w.name();
+  };
   kafka::Consumer consumer(
-      service.kafka(), service.name(), {{topics::kDecisions}},
+      service.kafka(), service.name(), consumer_opts,
       kafka::Decoding<v1::Decision>(
           [&](const v1::Decision& decision, const kafka::Message&) -> kafka::Outcome {
             const auto& id = decision.envelope().remediation_id();

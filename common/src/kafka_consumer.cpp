@@ -3,8 +3,14 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "aiops/kafka_conf.hpp"
 #include "aiops/log.hpp"
@@ -94,27 +100,179 @@ Consumer::~Consumer() {
   if (consumer_) consumer_->close();
 }
 
-void Consumer::Run() {
-  log::Info({{"group", group_id_}}, "kafka consumer started");
-  auto last_error_log = std::chrono::steady_clock::time_point{};
-  while (!stop_) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
-    switch (msg->err()) {
-      case RdKafka::ERR_NO_ERROR:
-        Handle(Message::From(*msg));
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-      case RdKafka::ERR__PARTITION_EOF:
-        break;
-      default: {
-        // Broker down, unknown topic, ...: librdkafka reconnects by itself. Log at most
-        // every 10 s so an outage does not flood the log.
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_error_log > std::chrono::seconds(10)) {
-          log::Warn({{"group", group_id_}}, "kafka consume error: {}", msg->errstr());
-          last_error_log = now;
-        }
+std::optional<Message> Consumer::Poll() {
+  std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
+  switch (msg->err()) {
+    case RdKafka::ERR_NO_ERROR:
+      return Message::From(*msg);
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__PARTITION_EOF:
+      return std::nullopt;
+    default: {
+      // Broker down, unknown topic, ...: librdkafka reconnects by itself. Log at most
+      // every 10 s so an outage does not flood the log.
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_error_log_ > std::chrono::seconds(10)) {
+        log::Warn({{"group", group_id_}}, "kafka consume error: {}", msg->errstr());
+        last_error_log_ = now;
       }
+      return std::nullopt;
+    }
+  }
+}
+
+// Concurrent handling (ConsumerOptions::max_in_flight > 1). Workers run the handler; the
+// consumer handle stays on the Run() thread, which stores what the workers report storable.
+class Consumer::Pool {
+ public:
+  struct Storable {
+    std::string topic;
+    int32_t partition;
+    int64_t next;
+  };
+
+  Pool(Consumer& consumer, int threads) : consumer_(consumer), limit_(2 * threads) {
+    for (int i = 0; i < threads; ++i)
+      workers_.emplace_back([this] { Work(); });
+  }
+  ~Pool() { Close(); }
+
+  // Lets running handlers finish and stops the workers; queued messages stay unhandled and
+  // unstored, so they come back.
+  void Close() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : workers_)
+      t.join();
+    workers_.clear();
+  }
+
+  // Waits up to `timeout` until fewer than the limit are in flight.
+  bool WaitForRoom(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return room_cv_.wait_for(lock, timeout, [&] { return in_flight_ < limit_; });
+  }
+
+  void Submit(Message m, std::string key) {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+    auto& part = partitions_[{m.topic, m.partition}];
+    part.unfinished.insert(m.offset);
+    part.next = std::max(part.next, m.offset + 1);
+    if (busy_.insert(key).second) {
+      ready_.push_back({std::move(m), std::move(key)});
+      work_cv_.notify_one();
+    } else {
+      waiting_[key].push_back({std::move(m), key});
+    }
+  }
+
+  std::vector<Storable> TakeStorable() {
+    std::lock_guard lock(mu_);
+    return std::exchange(storable_, {});
+  }
+
+ private:
+  struct Item {
+    Message message;
+    std::string key;
+  };
+  struct Partition {
+    std::multiset<int64_t> unfinished;  // multi: a redelivery may overlap its first delivery
+    int64_t next = 0;                   // one past the highest offset submitted
+    int64_t stored = -1;
+  };
+
+  void Work() {
+    while (true) {
+      Item item;
+      {
+        std::unique_lock lock(mu_);
+        work_cv_.wait(lock, [&] { return closing_ || !ready_.empty(); });
+        if (closing_) return;
+        item = std::move(ready_.front());
+        ready_.pop_front();
+      }
+      bool done = consumer_.Handle(item.message);
+      std::lock_guard lock(mu_);
+      --in_flight_;
+      Finish(item, done);
+      room_cv_.notify_all();
+    }
+  }
+
+  // Under mu_: releases the key to its next waiting message, and makes the partition's
+  // offset storable up to its oldest unfinished message.
+  void Finish(const Item& item, bool done) {
+    auto w = waiting_.find(item.key);
+    if (w != waiting_.end() && !w->second.empty()) {
+      ready_.push_back(std::move(w->second.front()));
+      w->second.pop_front();
+      work_cv_.notify_one();
+    } else {
+      if (w != waiting_.end()) waiting_.erase(w);
+      busy_.erase(item.key);
+    }
+    // Not done (stopping): the offset stays unfinished, so nothing at or after it is stored.
+    if (!done) return;
+    const auto& m = item.message;
+    auto& part = partitions_[{m.topic, m.partition}];
+    if (auto it = part.unfinished.find(m.offset); it != part.unfinished.end()) {
+      part.unfinished.erase(it);
+    }
+    int64_t low = part.unfinished.empty() ? part.next : *part.unfinished.begin();
+    if (low > part.stored) {
+      part.stored = low;
+      storable_.push_back({m.topic, m.partition, low});
+    }
+  }
+
+  Consumer& consumer_;
+  const int limit_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, room_cv_;
+  bool closing_ = false;
+  int in_flight_ = 0;
+  std::deque<Item> ready_;
+  std::set<std::string> busy_;
+  std::map<std::string, std::deque<Item>> waiting_;
+  std::map<std::pair<std::string, int32_t>, Partition> partitions_;
+  std::vector<Storable> storable_;
+  std::vector<std::thread> workers_;
+};
+
+void Consumer::RunConcurrent() {
+  Pool pool(*this, options_.max_in_flight);
+  auto store = [&] {
+    for (const auto& s : pool.TakeStorable())
+      StoreOffset(s.topic, s.partition, s.next);
+  };
+  while (!stop_) {
+    store();
+    // Full: fetch nothing more until a worker finishes. (A handler that blocks longer than
+    // max.poll.interval.ms, 5 min, would cost this member its partitions: they are redelivered.)
+    if (!pool.WaitForRoom(std::chrono::milliseconds(200))) continue;
+    if (auto m = Poll()) {
+      auto key = options_.order_key ? options_.order_key(*m) : m->key;
+      pool.Submit(std::move(*m), std::move(key));
+    }
+  }
+  // Handlers see stop_ and end; what they finished is stored before the final commit.
+  pool.Close();
+  store();
+}
+
+void Consumer::Run() {
+  log::Info({{"group", group_id_}, {"max_in_flight", std::to_string(options_.max_in_flight)}},
+            "kafka consumer started");
+  if (options_.max_in_flight > 1) {
+    RunConcurrent();
+  } else {
+    while (!stop_) {
+      if (auto m = Poll(); m && Handle(*m)) StoreOffset(m->topic, m->partition, m->offset + 1);
     }
   }
   if (auto rc = consumer_->commitSync();
@@ -126,7 +284,7 @@ void Consumer::Run() {
   log::Info({{"group", group_id_}}, "kafka consumer stopped, offsets committed");
 }
 
-void Consumer::Handle(const Message& m) {
+bool Consumer::Handle(const Message& m) {
   log::Fields where = {{"topic", m.topic},
                        {"partition", std::to_string(m.partition)},
                        {"offset", std::to_string(m.offset)}};
@@ -152,10 +310,7 @@ void Consumer::Handle(const Message& m) {
           .Observe(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
-    if (outcome.kind == Outcome::Kind::kOk) {
-      StoreOffset(m);
-      return;
-    }
+    if (outcome.kind == Outcome::Kind::kOk) return true;
     if (outcome.kind == Outcome::Kind::kRetry && attempt < config_.handler_retries) {
       log::Warn(where, "handler failed (attempt {} of {}), retrying in {} ms: {}", attempt + 1,
                 config_.handler_retries + 1, backoff, outcome.reason);
@@ -165,7 +320,7 @@ void Consumer::Handle(const Message& m) {
                          {{"topic", m.topic}})
             .Inc();
       }
-      if (!Backoff(backoff)) return;  // stopping: leave the offset, the message comes back
+      if (!Backoff(backoff)) return false;  // stopping: the message comes back
       backoff *= 2;
       continue;
     }
@@ -173,8 +328,7 @@ void Consumer::Handle(const Message& m) {
         outcome.kind == Outcome::Kind::kRetry
             ? "handler failed after " + std::to_string(attempt + 1) + " attempts: " + outcome.reason
             : outcome.reason;
-    if (SendToDeadLetter(m, reason)) StoreOffset(m);
-    return;
+    return SendToDeadLetter(m, reason);
   }
 }
 
@@ -211,16 +365,16 @@ bool Consumer::SendToDeadLetter(const Message& m, const std::string& reason) {
   return false;
 }
 
-void Consumer::StoreOffset(const Message& m) {
-  // librdkafka 2.0.2 stores the offset as given: the next offset to read is offset + 1.
+void Consumer::StoreOffset(const std::string& topic, int32_t partition, int64_t next) {
+  // librdkafka 2.0.2 stores the offset as given: the next offset to read.
   std::unique_ptr<RdKafka::TopicPartition> tp(
-      RdKafka::TopicPartition::create(m.topic, m.partition, m.offset + 1));
+      RdKafka::TopicPartition::create(topic, partition, next));
   std::vector<RdKafka::TopicPartition*> offsets = {tp.get()};
   auto rc = consumer_->offsets_store(offsets);
   if (rc != RdKafka::ERR_NO_ERROR || tp->err() != RdKafka::ERR_NO_ERROR) {
     // ERR__STATE: the partition was revoked meanwhile; its new owner will redeliver.
-    log::Warn({{"topic", m.topic}, {"partition", std::to_string(m.partition)}},
-              "could not store offset {}: {}", m.offset + 1,
+    log::Warn({{"topic", topic}, {"partition", std::to_string(partition)}},
+              "could not store offset {}: {}", next,
               RdKafka::err2str(rc != RdKafka::ERR_NO_ERROR ? rc : tp->err()));
   }
 }

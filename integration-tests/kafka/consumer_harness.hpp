@@ -41,10 +41,11 @@ inline v1::Anomaly TestAnomaly(const std::string& id, const std::string& reason)
 
 class RunningConsumer {
  public:
+  // max_in_flight > 1: handled concurrently (ConsumerOptions::max_in_flight).
   RunningConsumer(const kafka::KafkaConfig& config, const std::string& topic,
-                  kafka::Handler handler, kafka::Producer& deadletter)
+                  kafka::Handler handler, kafka::Producer& deadletter, int max_in_flight = 1)
       : consumer_(
-            config, "integration-test", {{topic}},
+            config, "integration-test", Options(topic, max_in_flight),
             [this, handler](const kafka::Message& m) {
               auto outcome = handler(m);
               std::lock_guard lock(mu_);
@@ -74,6 +75,12 @@ class RunningConsumer {
   }
 
  private:
+  static kafka::ConsumerOptions Options(const std::string& topic, int max_in_flight) {
+    kafka::ConsumerOptions o{{topic}};
+    o.max_in_flight = max_in_flight;
+    return o;
+  }
+
   std::mutex mu_;
   std::vector<kafka::Message> seen_;
   kafka::Consumer consumer_;

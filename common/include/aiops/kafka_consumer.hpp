@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,14 @@ struct ConsumerOptions {
   // Where a group with no committed offset starts: "earliest" (default: nothing is skipped)
   // or "latest".
   std::string auto_offset_reset = "earliest";
+  // Messages handled at the same time. 1: one after the other on the Run() thread. Above 1:
+  // a pool of this many threads; messages with the same ordering key stay in order, others
+  // run concurrently, and a partition's offset is stored only up to its oldest unfinished
+  // message, so a crash still redelivers rather than loses (handlers stay idempotent).
+  int max_in_flight = 1;
+  // The ordering key of a message (default: the Kafka key). Messages with equal keys are
+  // never handled at the same time.
+  std::function<std::string(const Message&)> order_key = nullptr;
 };
 
 class Consumer {
@@ -85,10 +95,16 @@ class Consumer {
 
  private:
   class Rebalancer;
-  void Handle(const Message& m);
+  class Pool;
+  // Next message from the broker within the poll interval (errors logged, rate-limited).
+  std::optional<Message> Poll();
+  void RunConcurrent();
+  // Runs the handler (retries, dead-letter); true when the offset may be stored.
+  bool Handle(const Message& m);
   // Produces to the dead-letter topic until acknowledged; false if stopped first.
   bool SendToDeadLetter(const Message& m, const std::string& reason);
-  void StoreOffset(const Message& m);
+  // Stores `next` (the next offset to read) for the partition.
+  void StoreOffset(const std::string& topic, int32_t partition, int64_t next);
   // Sleeps in small steps so Stop() is honoured; false when stopped.
   bool Backoff(int ms);
 
@@ -102,6 +118,7 @@ class Consumer {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   std::atomic<int> assigned_partitions_{0};
+  std::chrono::steady_clock::time_point last_error_log_{};
 };
 
 }  // namespace aiops::kafka
