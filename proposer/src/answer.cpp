@@ -1,5 +1,7 @@
 #include "proposer/answer.hpp"
 
+#include <algorithm>
+
 namespace aiops::proposer {
 
 using nlohmann::json;
@@ -48,6 +50,31 @@ bool HasType(const json& v, const std::string& type) {
   if (type == "number") return v.is_number();
   if (type == "null") return v.is_null();
   return true;
+}
+
+// Deepest nesting of arrays and objects outside strings; stops scanning once past `limit`.
+int NestingDepth(const std::string& text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace
@@ -106,6 +133,11 @@ std::optional<Candidate> ParseAnswer(const std::string& content, std::vector<std
     errors->push_back("the answer is empty");
     return std::nullopt;
   }
+  if (content.size() > kMaxAnswerBytes) {
+    errors->push_back("the answer is " + std::to_string(content.size()) + " bytes, more than the " +
+                      std::to_string(kMaxAnswerBytes) + " allowed");
+    return std::nullopt;
+  }
   text = text.substr(first);
   if (text.rfind("```", 0) == 0) {
     auto nl = text.find('\n');
@@ -113,6 +145,12 @@ std::optional<Candidate> ParseAnswer(const std::string& content, std::vector<std
     if (nl != std::string::npos && end != std::string::npos && end > nl) {
       text = text.substr(nl + 1, end - nl - 1);
     }
+  }
+  // Scanned before parsing: cheap, and nothing deep is ever built.
+  if (NestingDepth(text, kMaxAnswerDepth) > kMaxAnswerDepth) {
+    errors->push_back("the answer nests deeper than " + std::to_string(kMaxAnswerDepth) +
+                      " levels");
+    return std::nullopt;
   }
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) {
