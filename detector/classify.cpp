@@ -1,7 +1,10 @@
 #include "classify.hpp"
 
+#include <cstdint>
 #include <ctime>
 #include <map>
+
+#include "aiops/json_fields.hpp"
 
 namespace aiops::detector {
 
@@ -52,9 +55,8 @@ std::optional<PodFailure> FromStatuses(const json& statuses, bool init, int64_t 
     }
     if (oom) {
       std::string msg = "container " + name + " was OOM-killed (exit code " +
-                        std::to_string(Field(last_terminated, "exitCode").is_number()
-                                           ? last_terminated["exitCode"].get<int>()
-                                           : 137) +
+                        std::to_string(json_fields::Integer(last_terminated, "exitCode", 137,
+                                                            INT32_MIN, INT32_MAX)) +
                         ")";
       return PodFailure{v1::FAILURE_CLASS_OOM_KILLED, "OOMKilled", msg, name, init};
     }

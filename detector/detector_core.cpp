@@ -2,8 +2,12 @@
 
 #include <algorithm>
 
+#include "aiops/json_fields.hpp"
+
 namespace aiops::detector {
 
+using json_fields::Field;
+using json_fields::String;
 using nlohmann::json;
 
 bool Scope::Covers(const std::string& ns) const {
@@ -22,26 +26,28 @@ DetectorCore::DetectorCore(TrackerOptions options, Scope scope,
       oom_window_seconds_(oom_window_seconds) {}
 
 namespace {
+// Pods come from the API server: fields of unexpected types must read as missing, never
+// throw (an exception here ended the watch thread and with it the detector).
 std::string PodKey(const json& pod) {
-  const auto& meta = pod["metadata"];
-  return meta.value("namespace", "") + "/" + meta.value("name", "");
+  const auto& meta = Field(pod, "metadata");
+  return String(meta, "namespace") + "/" + String(meta, "name");
 }
 }  // namespace
 
 void DetectorCore::OnPod(const json& pod, Clock::time_point now) {
   if (!pod.is_object() || !pod.contains("metadata") || !pod["metadata"].is_object()) return;
   const auto& meta = pod["metadata"];
-  if (!scope_.Covers(meta.value("namespace", ""))) return;
+  if (!scope_.Covers(String(meta, "namespace"))) return;
   PodObservation obs;
   obs.pod_key = PodKey(pod);
-  obs.pod_name = meta.value("name", "");
+  obs.pod_name = String(meta, "name");
   obs.workload = owners_.Resolve(pod);
   auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   obs.failure = Classify(pod, unix_now, oom_window_seconds_);
-  auto labels = meta.value("labels", json::object());
-  obs.revision = labels.value("pod-template-hash", "");
-  if (obs.revision.empty()) obs.revision = labels.value("controller-revision-hash", "");
-  if (obs.revision.empty()) obs.revision = meta.value("uid", "");
+  const auto& labels = Field(meta, "labels");
+  obs.revision = String(labels, "pod-template-hash");
+  if (obs.revision.empty()) obs.revision = String(labels, "controller-revision-hash");
+  if (obs.revision.empty()) obs.revision = String(meta, "uid");
   tracker_.Observe(obs, now);
 }
 
