@@ -50,10 +50,11 @@ inline v1::Evidence EvidenceFixture(const std::string& fixture, const std::strin
 
 class ScriptedLlm {
  public:
-  ScriptedLlm() {
-    proc_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{Bin("scripted-llm-server"), "--listen", "127.0.0.1:0",
-                                 "--fixtures", std::string(PROPOSER_IT_DIR) + "/fixtures/llm"});
+  // `fixtures_dir`: the scripted answers (default: this suite's fixtures/llm).
+  explicit ScriptedLlm(const std::string& fixtures_dir = std::string(PROPOSER_IT_DIR) +
+                                                         "/fixtures/llm") {
+    proc_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        Bin("scripted-llm-server"), "--listen", "127.0.0.1:0", "--fixtures", fixtures_dir});
     if (!proc_->WaitForOutput("listening on http://", std::chrono::seconds(30))) return;
     std::string out = proc_->Output();
     auto at = out.find("listening on http://") + std::string("listening on http://").size();
