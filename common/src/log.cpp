@@ -1,5 +1,6 @@
 #include "aiops/log.hpp"
 
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
@@ -9,7 +10,22 @@ namespace aiops::log {
 
 namespace {
 std::atomic<Format> g_format{Format::kText};
+
+// libprotobuf writes its own complaints to stderr at ERROR, one per string field with invalid
+// UTF-8: a hostile value on a topic would flood the logs although the decoder already turns it
+// into a dead-letter with the reason. Its messages go through our logger at debug instead.
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  if (level == google::protobuf::LOGLEVEL_FATAL) {
+    Write(spdlog::level::critical, message,
+          {{"source", "protobuf"}, {"at", std::string(file) + ":" + std::to_string(line)}});
+    return;
+  }
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  Write(spdlog::level::debug, message,
+        {{"source", "protobuf"}, {"at", std::string(file) + ":" + std::to_string(line)}});
 }
+}  // namespace
 
 std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
@@ -72,6 +88,7 @@ void Init(const std::string& service, const std::string& level, const std::strin
   logger->flush_on(spdlog::level::info);
   g_format = f;
   spdlog::set_default_logger(logger);
+  google::protobuf::SetLogHandler(&ProtobufLog);
 }
 
 Format CurrentFormat() {
