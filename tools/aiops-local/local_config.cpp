@@ -30,11 +30,15 @@ std::pair<std::string, std::string> ParseSet(const std::string& kv) {
 namespace {
 
 // Sets a dotted key ("executor.verify_timeout_seconds") in a YAML map, creating the maps.
+// Below kafka.properties the rest is one librdkafka property name, dots and all
+// ("kafka.properties.fetch.wait.max.ms").
 void SetDotted(YAML::Node root, const std::string& key, const std::string& value) {
+  static const std::string kPassThrough = "kafka.properties.";
   YAML::Node node = root;
   size_t start = 0;
   while (true) {
     auto dot = key.find('.', start);
+    if (start == kPassThrough.size() && key.rfind(kPassThrough, 0) == 0) dot = std::string::npos;
     std::string part =
         key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) throw std::invalid_argument("bad key '" + key + "'");

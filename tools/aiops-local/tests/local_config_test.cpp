@@ -81,3 +81,14 @@ TEST(LocalConfigTest, SetWritesDottedKeys) {
   EXPECT_EQ(c["executor"]["verify"]["timeout_seconds"].as<int>(), 30);
   EXPECT_THROW(aiops_local::ParseSet("novalue"), std::invalid_argument);
 }
+
+TEST(LocalConfigTest, SetKeepsLibrdkafkaPropertyNamesWhole) {
+  LocalOptions o;
+  o.sets = {aiops_local::ParseSet("kafka.properties.fetch.wait.max.ms=50"),
+            aiops_local::ParseSet("executor.max_in_flight=4")};
+  auto c = Render(o);
+  EXPECT_EQ(c["kafka"]["properties"]["fetch.wait.max.ms"].as<std::string>(), "50");
+  EXPECT_FALSE(c["kafka"]["properties"]["fetch"]);
+  EXPECT_EQ(c["kafka"]["properties"]["session.timeout.ms"].as<std::string>(), "6000");
+  EXPECT_EQ(c["executor"]["max_in_flight"].as<int>(), 4);
+}
