@@ -8,6 +8,7 @@
 #include "aiops/kafka_conf.hpp"
 #include "aiops/log.hpp"
 #include "aiops/metrics.hpp"
+#include "aiops/topics.hpp"
 
 namespace aiops::kafka {
 
@@ -68,6 +69,23 @@ Producer::Producer(const KafkaConfig& config, const std::string& service,
     while (!stop_)
       producer_->poll(100);
   });
+  // librdkafka looks an unknown topic up about once a second, so the first message to each
+  // topic waited ~1 s (seen on every hop of the first incident, and as the p99 of
+  // pipeline-bench; librdkafka issue #3202 gives this workaround): ask for the metadata of
+  // every aiops.* topic now, off the caller's thread, with handles that keep the topics known.
+  for (const auto& name : topics::All()) {
+    std::string topic_err;
+    std::unique_ptr<RdKafka::Topic> t(
+        RdKafka::Topic::create(producer_.get(), name, nullptr, topic_err));
+    if (t) warm_topics_.push_back(std::move(t));
+  }
+  warmer_ = std::thread([this] {
+    for (const auto& t : warm_topics_) {
+      if (stop_) return;
+      RdKafka::Metadata* md = nullptr;
+      if (producer_->metadata(false, t.get(), &md, 5000) == RdKafka::ERR_NO_ERROR) delete md;
+    }
+  });
 }
 
 Producer::~Producer() {
@@ -76,6 +94,7 @@ Producer::~Producer() {
               "kafka producer closed with undelivered messages");
   }
   stop_ = true;
+  if (warmer_.joinable()) warmer_.join();
   if (poller_.joinable()) poller_.join();
   // Fail any report still pending so no caller waits on a future forever.
   producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);

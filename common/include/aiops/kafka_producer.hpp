@@ -17,7 +17,8 @@
 
 namespace RdKafka {
 class Producer;
-}
+class Topic;
+}  // namespace RdKafka
 
 namespace aiops::metrics {
 class Registry;
@@ -74,6 +75,10 @@ class Producer {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> stop_{false};
   std::thread poller_;
+  // Handles of the aiops.* topics whose metadata is fetched at start (see WarmUp in the .cpp);
+  // declared after producer_ so they are released before it.
+  std::vector<std::unique_ptr<RdKafka::Topic>> warm_topics_;
+  std::thread warmer_;
 };
 
 }  // namespace aiops::kafka
