@@ -76,14 +76,12 @@ Json Deployment(int wave, int i) {
 // errors and text that is not JSON, then errors for ever. Every answer is useless, so each
 // proposal is the runbook fallback.
 constexpr int kLlmTimeoutMs = 800;
-std::vector<Json> LlmResponses(int* timeouts_scripted) {
+std::vector<Json> LlmResponses() {
   std::vector<Json> r;
-  *timeouts_scripted = 0;
   for (int i = 0; i < 12; ++i) {
     switch (i % 3) {
       case 0:
         r.push_back({{"delay_ms", kLlmTimeoutMs * 3}, {"content", "{}"}});
-        ++*timeouts_scripted;
         break;
       case 1:
         r.push_back({{"status", 503}});
@@ -98,9 +96,8 @@ std::vector<Json> LlmResponses(int* timeouts_scripted) {
 
 class LlmServer {
  public:
-  LlmServer() {
-    int scripted = 0;
-    Json fixture = {{"responses", LlmResponses(&scripted)}};
+  LlmServer() : responses_(LlmResponses()) {
+    Json fixture = {{"responses", responses_}};
     std::ofstream(dir_.File("faulty.json")) << fixture.dump(1);
     server_ = std::make_unique<Subprocess>(std::vector<std::string>{
         Bin("scripted-llm-server"), "--listen", "127.0.0.1:0", "--fixtures", dir_.path()});
@@ -114,7 +111,8 @@ class LlmServer {
     auto end = out.find_first_of(" \n", start);
     return out.substr(start, end - start);
   }
-  // Requests received, and how many of them got a timeout (the scripted order is fixed).
+  // Requests received, and how many of them got a timeout: the n-th request is answered with
+  // the n-th scripted response, the last one repeating.
   std::pair<int, int> Counts(const std::string& url) {
     std::string out;
     if (RunCommand("curl -sf " + url + "/_test/requests", &out) != 0) return {-1, -1};
@@ -122,12 +120,15 @@ class LlmServer {
     Json list = j.is_object() && j.contains("requests") ? j["requests"] : j;
     int n = list.is_array() ? static_cast<int>(list.size()) : -1;
     int timeouts = 0;
-    for (int i = 0; i < n && i < 12; ++i)
-      timeouts += i % 3 == 0 ? 1 : 0;
+    for (int i = 0; i < n; ++i) {
+      const Json& r = responses_[std::min<size_t>(i, responses_.size() - 1)];
+      timeouts += r.value("delay_ms", 0) > kLlmTimeoutMs ? 1 : 0;
+    }
     return {n, timeouts};
   }
 
  private:
+  const std::vector<Json> responses_;
   TempDir dir_;
   std::unique_ptr<Subprocess> server_;
 };
